@@ -1,0 +1,76 @@
+"""Pooled features of a set of images under a frozen backbone, computed once and cached on disk.
+
+The cache key is the backbone, the image size and the exact list of files read (with their sizes
+and modification times): change any of them and the features are recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from transferlab import backbones, config, pipeline
+
+
+def cache_key(backbone: str, image_size: int, read_paths) -> str:
+    h = hashlib.sha256(f"{backbone}|{image_size}|v1".encode())
+    for p in read_paths:
+        st = os.stat(p)
+        h.update(f"\n{os.path.abspath(p)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:32]
+
+
+def cache_path(backbone: str, image_size: int, read_paths) -> Path:
+    return config.cache_dir() / "features" / f"{backbone}-{image_size}-{cache_key(backbone, image_size, read_paths)}.npy"
+
+
+def extract_features(
+    backbone: str,
+    read_paths,
+    image_size: int | None = None,
+    batch_size: int = 32,
+    model=None,
+    use_cache: bool = True,
+    verbose: int = 1,
+) -> np.ndarray:
+    """``(N, feature_size)`` float32 features of the images at ``read_paths``.
+
+    ``model``: a feature extractor already built (else ``backbones.build(backbone, include_top=False)``).
+    A Keras progress bar shows while computing; a cache hit returns at once.
+    """
+    entry = backbones.get(backbone)
+    size = int(image_size or entry.input_size)
+    read_paths = [str(p) for p in read_paths]
+    target = cache_path(entry.name, size, read_paths)
+    if use_cache and target.is_file():
+        try:
+            feats = np.load(target)
+            if feats.shape[0] == len(read_paths):
+                return feats
+        except (OSError, ValueError):
+            pass
+        target.unlink(missing_ok=True)
+    if model is None:
+        model = backbones.build(entry.name, include_top=False, input_size=size)
+    ds = pipeline.make_dataset(read_paths, image_size=size, batch_size=batch_size, cache=False)
+    start = time.perf_counter()
+    feats = np.asarray(model.predict(ds, verbose=verbose), dtype=np.float32)
+    if verbose:
+        rate = len(read_paths) / max(time.perf_counter() - start, 1e-9)
+        print(f"{entry.name}: {len(read_paths)} images -> features {feats.shape} ({rate:.0f} images/s)")
+    if use_cache:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".npy")
+        os.close(fd)
+        try:
+            np.save(tmp, feats)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return feats
