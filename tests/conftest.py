@@ -36,6 +36,7 @@ requires_real_data = pytest.mark.skipif(not has_real_data(), reason="../shared/d
 
 # ----------------------------------------------------------------------------- synthetic images
 
+
 def _photo(rng, size=(96, 128), hue=0):
     """A smooth random image (not noise), so JPEG files look like photos to decoders."""
     h, w = size

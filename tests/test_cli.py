@@ -14,8 +14,9 @@ from conftest import OXFORD_REAL, requires_real_data
 
 def run_cli(*args, timeout=300):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "transferlab", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "transferlab", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def test_classify_chelsea_json_and_bad_files(chelsea_jpeg, tmp_path):
@@ -50,11 +51,19 @@ def test_attack_json_is_measured_on_the_written_png(tmp_path):
 
     x = np.random.default_rng(1).integers(0, 256, (240, 260, 3)).astype(np.uint8)
     Image.fromarray(x).save(tmp_path / "noise.png")
-    out = run_cli("attack", tmp_path / "noise.png", "--target", "tabby", "--eps", "3", "--out", tmp_path / "adv.png",
-                  "--json")
+    out = run_cli(
+        "attack", tmp_path / "noise.png", "--target", "tabby", "--eps", "3", "--out", tmp_path / "adv.png", "--json"
+    )
     obj = json.loads(out.stdout)
-    assert set(obj) == {"original", "target_id", "success", "target_probability", "max_abs_perturbation", "steps",
-                        "seconds"}
+    assert set(obj) == {
+        "original",
+        "target_id",
+        "success",
+        "target_probability",
+        "max_abs_perturbation",
+        "steps",
+        "seconds",
+    }
     assert obj["target_id"] == 281 and obj["success"] and obj["max_abs_perturbation"] <= 3
     assert images.load_rgb(tmp_path / "adv.png").shape == (224, 224, 3)
 

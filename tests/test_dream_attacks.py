@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import requires_real_data
 
-from transferlab import attacks, dream, images, imagenet
+from transferlab import attacks, dream, imagenet, images
 
 TABBY = imagenet.class_id("tabby")
 
@@ -47,8 +47,9 @@ def test_targeted_attack_turns_real_dogs_into_tabbies(lite0, real_dog_images, tm
     assert result.success[dogs].mean() >= 0.95
     assert result.max_abs_perturbation <= 2
     # the effect survives an 8-bit PNG round trip
-    written = np.stack([images.load_rgb(images.save_png(x, tmp_path / f"{i}.png")) for i, x in
-                        enumerate(result.adversarial[:6])]).astype("float32")
+    written = np.stack(
+        [images.load_rgb(images.save_png(x, tmp_path / f"{i}.png")) for i, x in enumerate(result.adversarial[:6])]
+    ).astype("float32")
     np.testing.assert_array_equal(written, result.adversarial[:6])
     assert (lite0.predict(written, verbose=0).argmax(-1) == TABBY).all() == result.success[:6].all()
     assert np.abs(written - result.original[:6]).max() <= 2

@@ -22,7 +22,9 @@ def test_checkpoint_reads_without_torch():
 
     state = load_legacy_state_dict(lite0_module.checkpoint_path())
     assert len(state) == 296
-    params = sum(v.size for k, v in state.items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
+    params = sum(
+        v.size for k, v in state.items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))
+    )
     assert params == 4_652_008
     assert state["_fc.weight"].shape == (1000, 1280)
     assert state["_blocks.15._depthwise_conv.weight"].shape == (1152, 1, 3, 3)

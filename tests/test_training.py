@@ -20,8 +20,11 @@ def test_transfer_model_freezes_the_base_and_trains_the_head():
     assert len(head) == 2 and head[0].shape == (1280, 3), "only the new dense layer trains"
     unfrozen = training.unfreeze_top(model, 12)
     assert unfrozen and all("bn" not in n for n in unfrozen)
-    bns = [layer for layer in backbones.flat_layers(training.base_of(model))
-           if isinstance(layer, keras.layers.BatchNormalization)]
+    bns = [
+        layer
+        for layer in backbones.flat_layers(training.base_of(model))
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     assert not any(layer.trainable for layer in bns), "BatchNormalization stays frozen"
     assert training.count_trainable(model) > 1280 * 3 + 3
     with pytest.raises(ValueError, match="no layer"):
@@ -32,8 +35,9 @@ def test_transfer_model_freezes_the_base_and_trains_the_head():
 
 def test_fit_learns_and_batchnorm_statistics_do_not_move(oxford_dir, tmp_path):
     splits = datasets.oxford_splits(oxford_dir, task="species", per_class=16)
-    train = pipeline.make_dataset(splits.train.read_paths, splits.train.labels, image_size=128, batch_size=8,
-                                  shuffle=True)
+    train = pipeline.make_dataset(
+        splits.train.read_paths, splits.train.labels, image_size=128, batch_size=8, shuffle=True
+    )
     test_split = splits.test.subset(24)
     test = pipeline.make_dataset(test_split.read_paths, test_split.labels, image_size=128, batch_size=16)
     model = training.build_transfer_model("efficientnet_lite0", num_classes=2, image_size=128)
@@ -43,8 +47,9 @@ def test_fit_learns_and_batchnorm_statistics_do_not_move(oxford_dir, tmp_path):
     training.compile_model(model, 1e-4)
     bn = training.base_of(model).get_layer("head_bn")
     before = [w.copy() for w in bn.get_weights()]
-    history = model.fit(train, epochs=1, verbose=0,
-                        callbacks=training.default_callbacks(tmp_path / "best.keras", monitor="loss"))
+    history = model.fit(
+        train, epochs=1, verbose=0, callbacks=training.default_callbacks(tmp_path / "best.keras", monitor="loss")
+    )
     after = bn.get_weights()
     for b, a in zip(before, after, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -58,8 +63,9 @@ def test_fit_learns_and_batchnorm_statistics_do_not_move(oxford_dir, tmp_path):
 
 
 def test_merge_histories_marks_phases():
-    merged, starts = training.merge_histories({"loss": [3, 2], "accuracy": [0.5, 0.6]},
-                                              {"loss": [1], "accuracy": [0.9]})
+    merged, starts = training.merge_histories(
+        {"loss": [3, 2], "accuracy": [0.5, 0.6]}, {"loss": [1], "accuracy": [0.9]}
+    )
     assert merged["loss"] == [3, 2, 1] and starts == [0, 2]
     assert training.metric_key({"acc": [1]}, "accuracy") == "acc"
 
@@ -84,7 +90,12 @@ def test_mirrored_strategy_on_two_logical_cpus():
         print("REPLICAS", strategy.num_replicas_in_sync, "LOSS", h.history["loss"][-1])
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "REPLICAS 2" in out.stdout

@@ -65,8 +65,15 @@ def _probs(log_probs, x, batch_size=32):
     return np.concatenate(out)
 
 
-def pgd(model, images, target_id: int, eps: float = 2.0, steps: int = 10, step_size: float | None = None,
-        stop_early: bool = True) -> AttackResult:
+def pgd(
+    model,
+    images,
+    target_id: int,
+    eps: float = 2.0,
+    steps: int = 10,
+    step_size: float | None = None,
+    stop_early: bool = True,
+) -> AttackResult:
     """Targeted PGD with an L-infinity bound: descend the target's cross-entropy by signed steps.
 
     ``eps`` and ``step_size`` are in pixel units (default step: ``max(1, eps / 4)``). Each step is
@@ -108,8 +115,18 @@ def pgd(model, images, target_id: int, eps: float = 2.0, steps: int = 10, step_s
         if stop_early:
             active = p.argmax(-1) != target_id
         done += 1
-    return AttackResult(x0, x.astype(np.float32), target_id, original_top1, p.argmax(-1), p[:, target_id],
-                        top1_steps, target_steps, done, time.perf_counter() - start)
+    return AttackResult(
+        x0,
+        x.astype(np.float32),
+        target_id,
+        original_top1,
+        p.argmax(-1),
+        p[:, target_id],
+        top1_steps,
+        target_steps,
+        done,
+        time.perf_counter() - start,
+    )
 
 
 def fgsm(model, images, eps: float = 2.0, labels=None) -> AttackResult:
@@ -131,5 +148,20 @@ def fgsm(model, images, eps: float = 2.0, labels=None) -> AttackResult:
     g = tape.gradient(loss, xt).numpy()
     x = np.clip(x0 + bound * np.sign(g), 0, 255)
     p = _probs(log_probs, x)
-    return AttackResult(x0, x.astype(np.float32), None, original_top1, p.argmax(-1), None,
-                        [original_top1, p.argmax(-1)], [], 1, time.perf_counter() - start)
+    return AttackResult(
+        x0,
+        x.astype(np.float32),
+        None,
+        original_top1,
+        p.argmax(-1),
+        None,
+        [original_top1, p.argmax(-1)],
+        [],
+        1,
+        time.perf_counter() - start,
+    )
+
+
+def success_vs_eps(model, images, target_id: int, eps_values=(1, 2, 4, 8), steps: int = 10) -> dict[float, float]:
+    """Targeted PGD success rate over a batch of images at each epsilon (pixel units)."""
+    return {float(eps): pgd(model, images, target_id, eps=eps, steps=steps).success_rate for eps in eps_values}

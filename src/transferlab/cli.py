@@ -30,10 +30,18 @@ class UserError(Exception):
 
 def _user_errors():
     """The exception types that mean 'bad input', not 'bug'."""
-    from transferlab import backbones, datasets, images, imagenet, lite0
+    from transferlab import backbones, datasets, imagenet, images, lite0
 
-    return (UserError, FileNotFoundError, imagenet.ClassNameError, backbones.BackboneError,
-            backbones.WeightsUnavailableError, datasets.DatasetError, images.ImageError, lite0.WeightsUnavailableError)
+    return (
+        UserError,
+        FileNotFoundError,
+        imagenet.ClassNameError,
+        backbones.BackboneError,
+        backbones.WeightsUnavailableError,
+        datasets.DatasetError,
+        images.ImageError,
+        lite0.WeightsUnavailableError,
+    )
 
 
 def _emit(args, obj, text: str) -> None:
@@ -100,9 +108,12 @@ def cmd_probe(args) -> int:
     from transferlab import probe
 
     result = probe.linear_probe(args.data_dir, task=args.task, backbone=args.backbone, verbose=0 if args.json else 1)
-    _emit(args, result.to_dict(),
-          f"{result.task} with {result.backbone}: test accuracy {result.accuracy:.4f} "
-          f"({result.n_train} train, {result.n_test} test images, {result.seconds:.1f} s)")
+    _emit(
+        args,
+        result.to_dict(),
+        f"{result.task} with {result.backbone}: test accuracy {result.accuracy:.4f} "
+        f"({result.n_train} train, {result.n_test} test images, {result.seconds:.1f} s)",
+    )
     return 0
 
 
@@ -114,16 +125,26 @@ def cmd_dream(args) -> int:
 
     class_id = imagenet.class_id(args.class_name)
     model = backbones.build(args.backbone)
-    result = dream.dream(model, class_id, steps=args.steps, tv_weight=args.tv, seed=args.seed,
-                         jitter=args.jitter, progress=not args.json)
+    result = dream.dream(
+        model, class_id, steps=args.steps, tv_weight=args.tv, seed=args.seed, jitter=args.jitter, progress=not args.json
+    )
     images.save_png(result.image, args.out)
     written = images.load_rgb(args.out).astype("float32")
     probability = float(model.predict(written[None], verbose=0)[0, class_id])
-    obj = {"class_id": class_id, "probability": probability, "steps": result.steps,
-           "seconds": round(result.seconds, 3), "total_variation": round(dream.total_variation(written), 3)}
-    _emit(args, obj, f"{args.out}: {imagenet.class_name(class_id)} (class {class_id}) with probability "
-          f"{probability:.4f} after {result.steps} steps, {result.seconds:.1f} s; "
-          f"total variation {obj['total_variation']:.2f}")
+    obj = {
+        "class_id": class_id,
+        "probability": probability,
+        "steps": result.steps,
+        "seconds": round(result.seconds, 3),
+        "total_variation": round(dream.total_variation(written), 3),
+    }
+    _emit(
+        args,
+        obj,
+        f"{args.out}: {imagenet.class_name(class_id)} (class {class_id}) with probability "
+        f"{probability:.4f} after {result.steps} steps, {result.seconds:.1f} s; "
+        f"total variation {obj['total_variation']:.2f}",
+    )
     return 0
 
 
@@ -156,10 +177,14 @@ def cmd_attack(args) -> int:
         "seconds": round(result.seconds, 3),
     }
     now = int(after.argmax())
-    _emit(args, obj, f"{args.image}: {obj['original']['name']} ({obj['original']['probability']:.3f}) -> "
-          f"{imagenet.class_name(now)} ({after[now]:.3f}); target {imagenet.class_name(target)} "
-          f"{'reached' if obj['success'] else 'NOT reached'} with max |change| {obj['max_abs_perturbation']:.0f}/255 "
-          f"in {result.steps} steps; wrote {args.out}")
+    _emit(
+        args,
+        obj,
+        f"{args.image}: {obj['original']['name']} ({obj['original']['probability']:.3f}) -> "
+        f"{imagenet.class_name(now)} ({after[now]:.3f}); target {imagenet.class_name(target)} "
+        f"{'reached' if obj['success'] else 'NOT reached'} with max |change| {obj['max_abs_perturbation']:.0f}/255 "
+        f"in {result.steps} steps; wrote {args.out}",
+    )
     return 0 if obj["success"] else 1
 
 

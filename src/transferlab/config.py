@@ -2,7 +2,7 @@
 
 | variable | meaning | default |
 |---|---|---|
-| ``TRANSFERLAB_DATA`` | a folder holding the datasets under their usual names (``oxford-iiit-pet/``, ``cats-vs-dogs/``) | unset: download |
+| ``TRANSFERLAB_DATA`` | a folder holding ``oxford-iiit-pet/`` and ``cats-vs-dogs/`` | unset: download |
 | ``TRANSFERLAB_CACHE`` | where indexes, converted weights, features and downloads go | ``~/.cache/transferlab`` |
 | ``TRANSFERLAB_SMOKE`` | ``1`` shrinks notebook work to a tiny subset and one epoch (tests, CI) | ``0`` |
 """

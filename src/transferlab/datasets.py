@@ -8,7 +8,6 @@ extracted; fallback URLs tried in turn). Nothing is ever written into a data fol
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,8 +157,9 @@ class Split:
             idx = np.flatnonzero(self.labels == c)
             keep.extend(rng.permutation(idx)[:per_class].tolist())
         keep = sorted(keep)
-        return Split([self.files[i] for i in keep], [self.read_paths[i] for i in keep], self.labels[keep],
-                     self.class_names)
+        return Split(
+            [self.files[i] for i in keep], [self.read_paths[i] for i in keep], self.labels[keep], self.class_names
+        )
 
 
 @dataclass
@@ -218,7 +218,8 @@ class OxfordPet:
         ]
         if missing:
             raise LayoutError(
-                "not an Oxford-IIIT Pet folder: missing " + ", ".join(missing)
+                "not an Oxford-IIIT Pet folder: missing "
+                + ", ".join(missing)
                 + " (expected images/<Breed>_<n>.jpg and annotations/list.txt, trainval.txt, test.txt)"
             )
         return self
@@ -326,8 +327,10 @@ def _check_petimages(path: Path) -> Path:
     for c in candidates:
         if (c / "Cat").is_dir() and (c / "Dog").is_dir():
             return c
-    raise LayoutError(f"not a Cats vs Dogs folder: missing {path / 'PetImages' / 'Cat'} and {path / 'PetImages' / 'Dog'}"
-                      " (expected PetImages/Cat/N.jpg and PetImages/Dog/N.jpg)")
+    raise LayoutError(
+        f"not a Cats vs Dogs folder: missing {path / 'PetImages' / 'Cat'} and {path / 'PetImages' / 'Dog'}"
+        " (expected PetImages/Cat/N.jpg and PetImages/Dog/N.jpg)"
+    )
 
 
 def cats_vs_dogs_splits(

@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 from transferlab.objectives import input_size, log_prob_fn, logit_fn
@@ -44,7 +44,9 @@ def total_variation(image) -> float:
 
 
 def _tv(x):
-    return tf.reduce_mean(tf.abs(x[:, 1:, :, :] - x[:, :-1, :, :])) + tf.reduce_mean(tf.abs(x[:, :, 1:, :] - x[:, :, :-1, :]))
+    return tf.reduce_mean(tf.abs(x[:, 1:, :, :] - x[:, :-1, :, :])) + tf.reduce_mean(
+        tf.abs(x[:, :, 1:, :] - x[:, :, :-1, :])
+    )
 
 
 def _blur(z):

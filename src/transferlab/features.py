@@ -26,7 +26,9 @@ def cache_key(backbone: str, image_size: int, read_paths) -> str:
 
 
 def cache_path(backbone: str, image_size: int, read_paths) -> Path:
-    return config.cache_dir() / "features" / f"{backbone}-{image_size}-{cache_key(backbone, image_size, read_paths)}.npy"
+    return (
+        config.cache_dir() / "features" / f"{backbone}-{image_size}-{cache_key(backbone, image_size, read_paths)}.npy"
+    )
 
 
 def extract_features(
@@ -74,3 +76,34 @@ def extract_features(
             if os.path.exists(tmp):
                 os.unlink(tmp)
     return feats
+
+
+def feature_maps(model, image, count: int = 4) -> dict[str, np.ndarray]:
+    """What a backbone sees at ``count`` depths: name -> (H, W, C) activation maps of one image.
+
+    Picks activation layers spread from the stem to the head of ``model`` (a backbone from
+    :func:`transferlab.backbones.build`; nested ``keras.applications`` bases are opened).
+    """
+    import keras
+
+    net, prefix = model, []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            net = layer
+            break
+        if not isinstance(layer, keras.layers.InputLayer):
+            prefix.append(layer)
+    candidates = [
+        layer
+        for layer in net.layers
+        if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)) and len(layer.output.shape) == 4
+    ]
+    if not candidates:
+        candidates = [layer for layer in net.layers if isinstance(layer, keras.layers.Conv2D)]
+    picks = [candidates[round(i * (len(candidates) - 1) / max(count - 1, 1))] for i in range(count)]
+    probe_model = keras.Model(net.inputs, [layer.output for layer in picks])
+    x = np.asarray(image, dtype=np.float32)[None]
+    for layer in prefix:
+        x = layer(x)
+    outputs = probe_model.predict(x, verbose=0)
+    return {layer.name: np.asarray(out[0]) for layer, out in zip(picks, outputs, strict=True)}

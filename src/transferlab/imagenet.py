@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import re
 import difflib
 import functools
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -80,7 +80,9 @@ def class_id(name: str | int) -> int:
     if ids:
         candidates = [(i, ", ".join(classes()[i].names)) for i in ids]
         listing = "; ".join(f"{i}: {n}" for i, n in candidates)
-        raise ClassNameError(f"{name!r} names {len(ids)} ImageNet classes: {listing}. Pass the id or a fuller name.", candidates)
+        raise ClassNameError(
+            f"{name!r} names {len(ids)} ImageNet classes: {listing}. Pass the id or a fuller name.", candidates
+        )
     close = difflib.get_close_matches(key, list(_index()), n=5, cutoff=0.6)
     partial = [k for k in _index() if key and key in k][:5]
     names = list(dict.fromkeys(close + partial))[:8]

@@ -148,8 +148,9 @@ def list_images(folder: str | Path, recursive: bool = True) -> list[Path]:
     return sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def scan(paths, root: str | Path | None = None, use_cache: bool = True, workers: int | None = None,
-         progress: bool = False) -> ImageIndex:
+def scan(
+    paths, root: str | Path | None = None, use_cache: bool = True, workers: int | None = None, progress: bool = False
+) -> ImageIndex:
     """Scan image files (a folder, or a list of paths) once and return the :class:`ImageIndex`.
 
     The result is cached in ``<cache>/index/`` keyed by the exact list of files with their sizes

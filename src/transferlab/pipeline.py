@@ -96,3 +96,8 @@ def make_dataset(
         else:
             ds = ds.map(lambda x: layers(x, training=True), num_parallel_calls=AUTOTUNE)
     return ds.prefetch(AUTOTUNE)
+
+
+def load_images(read_paths, image_size: int = 224) -> np.ndarray:
+    """A few files as one (N, size, size, 3) float32 array, through the same decode and resize."""
+    return np.stack([decode_file(str(p), image_size).numpy().astype(np.float32) for p in read_paths])

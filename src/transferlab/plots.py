@@ -74,8 +74,14 @@ def plot_confusion_matrix(y_true, y_pred, class_names, normalize: bool = True, t
     if n <= 10:
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, f"{cm[i, j]:.2f}" if normalize else int(cm[i, j]), ha="center", va="center",
-                        color="white" if cm[i, j] > cm.max() / 2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{cm[i, j]:.2f}" if normalize else int(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    color="white" if cm[i, j] > cm.max() / 2 else "black",
+                )
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
@@ -89,8 +95,9 @@ def image_grid(images, titles=None, ncols: int = 4, size: float = 2.6, title_col
     """Images (RGB, [0, 255]) in a grid, with optional titles (and their colours)."""
     images = list(images)
     nrows = max(1, math.ceil(len(images) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), squeeze=False
+    )
     for ax in axes.flat:
         ax.axis("off")
     for i, image in enumerate(images):

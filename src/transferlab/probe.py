@@ -37,8 +37,9 @@ def fit_linear(train_x, train_y, c: float = 1.0, max_iter: int = 2000):
     return clf.fit(np.asarray(train_x), np.asarray(train_y))
 
 
-def linear_probe(data_dir=None, task: str = "species", backbone: str = "efficientnet_lite0",
-                 verbose: int = 1, c: float = 0.01) -> ProbeResult:
+def linear_probe(
+    data_dir=None, task: str = "species", backbone: str = "efficientnet_lite0", verbose: int = 1, c: float = 0.01
+) -> ProbeResult:
     """Train on Oxford-IIIT Pet's trainval split (all of it), score on its test split."""
     start = time.perf_counter()
     splits = datasets.oxford_splits(data_dir, task=task, val_fraction=0.0)
@@ -47,3 +48,53 @@ def linear_probe(data_dir=None, task: str = "species", backbone: str = "efficien
     clf = fit_linear(train_x, splits.train.labels, c=c)
     accuracy = float(np.mean(clf.predict(test_x) == splits.test.labels))
     return ProbeResult(task, backbone, accuracy, len(splits.train), len(splits.test), time.perf_counter() - start)
+
+
+def throughput(model, image_size: int, batch_size: int = 32, batches: int = 3) -> float:
+    """Images per second of ``model.predict`` on random pixels (after one warm-up batch)."""
+    x = np.random.default_rng(0).uniform(0, 255, (batch_size, image_size, image_size, 3)).astype("float32")
+    model.predict(x, verbose=0, batch_size=batch_size)
+    start = time.perf_counter()
+    for _ in range(batches):
+        model.predict(x, verbose=0, batch_size=batch_size)
+    return batches * batch_size / (time.perf_counter() - start)
+
+
+def compare_backbones(names, splits, batch_size: int = 32, c: float = 0.01, verbose: int = 0) -> list[dict]:
+    """One row per backbone: parameters, feature size, images/s here, linear-probe test accuracy.
+
+    Backbones whose ImageNet weights cannot be had (no network) get a row saying so, not a crash.
+    """
+    from transferlab import backbones
+
+    rows = []
+    for name in names:
+        entry = backbones.get(name)
+        try:
+            model = backbones.build(name, include_top=False)
+        except backbones.WeightsUnavailableError:
+            rows.append(
+                {
+                    "backbone": name,
+                    "parameters": None,
+                    "feature_size": entry.feature_size,
+                    "images_per_s": None,
+                    "test_accuracy": None,
+                    "note": "weights unavailable (offline)",
+                }
+            )
+            continue
+        train_x = features.extract_features(name, splits.train.read_paths, model=model, verbose=verbose)
+        test_x = features.extract_features(name, splits.test.read_paths, model=model, verbose=verbose)
+        clf = fit_linear(train_x, splits.train.labels, c=c)
+        rows.append(
+            {
+                "backbone": name,
+                "parameters": int(model.count_params()),
+                "feature_size": int(train_x.shape[1]),
+                "images_per_s": round(throughput(model, entry.input_size, batch_size), 1),
+                "test_accuracy": round(float(np.mean(clf.predict(test_x) == splits.test.labels)), 4),
+                "note": "",
+            }
+        )
+    return rows

@@ -72,7 +72,7 @@ class _Unpickler(pickle.Unpickler):
         return (str(key), storage_type.dtype, int(numel))
 
 
-def load_legacy_state_dict(path: str | Path) -> "collections.OrderedDict[str, np.ndarray]":
+def load_legacy_state_dict(path: str | Path) -> collections.OrderedDict[str, np.ndarray]:
     """Return the state_dict stored in a legacy ``torch.save`` file as numpy arrays."""
     path = Path(path)
     with open(path, "rb") as f:

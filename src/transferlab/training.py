@@ -134,8 +134,11 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Mode
 
 def default_callbacks(checkpoint: str | Path | None = None, patience: int = 3, monitor: str = "val_accuracy"):
     """Early stopping (restoring the best weights) and, given a path, a best-only ``.keras`` checkpoint."""
-    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, mode="max" if "acc" in monitor else "min",
-                                               patience=patience, restore_best_weights=True)]
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, mode="max" if "acc" in monitor else "min", patience=patience, restore_best_weights=True
+        )
+    ]
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         if checkpoint.suffix != ".keras":
@@ -164,3 +167,60 @@ def merge_histories(*histories) -> tuple[dict[str, list[float]], list[int]]:
         for key, values in h.items():
             merged.setdefault(key, []).extend(float(v) for v in values)
     return merged, starts
+
+
+def train_head_on_features(
+    train_x,
+    train_y,
+    val_x,
+    val_y,
+    num_classes: int,
+    epochs: int = 20,
+    learning_rate: float = 1e-3,
+    dropout: float = 0.3,
+    batch_size: int = 32,
+    verbose: int = 1,
+    seed: int = 0,
+):
+    """A small Keras classifier on cached features (dropout + dense); returns (model, history).
+
+    Early stopping on validation accuracy restores the best epoch's weights.
+    """
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(train_x.shape[1],)),
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ],
+        name="feature_classifier",
+    )
+    compile_model(model, learning_rate)
+    history = model.fit(
+        train_x,
+        train_y,
+        validation_data=(val_x, val_y),
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=verbose,
+        callbacks=default_callbacks(patience=max(3, epochs // 4)),
+    )
+    return model, history
+
+
+def batchnorm_modes(model: keras.Model, images) -> dict[str, float]:
+    """Why the base runs with ``training=False``: the same images through the base both ways.
+
+    Returns the mean absolute difference of the pooled features between training mode (batch
+    statistics) and inference mode (the ImageNet running statistics), relative to their size.
+    """
+    base = base_of(model)
+    x = tf.convert_to_tensor(images, dtype=tf.float32)
+    inference = base(x, training=False).numpy()
+    batch_stats = base(x, training=True).numpy()
+    scale = float(abs(inference).mean()) or 1.0
+    return {
+        "mean_abs_feature_inference": scale,
+        "mean_abs_difference": float(abs(batch_stats - inference).mean()),
+        "relative_difference": float(abs(batch_stats - inference).mean() / scale),
+    }
