@@ -9,7 +9,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import OXFORD_REAL, requires_real_data
+
+from support import OXFORD_REAL, requires_real_data
 
 
 def run_cli(*args, timeout=300):
@@ -77,7 +78,7 @@ def test_dream_json(tmp_path):
 
 
 def test_data_scan_json(tmp_path):
-    from conftest import write_bad_files
+    from support import write_bad_files
 
     write_bad_files(tmp_path / "photos", np.random.default_rng(2))
     out = run_cli("data", "scan", tmp_path / "photos", "--json")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CAT_BREEDS, DOG_BREEDS, has_real_data, requires_real_data, write_bad_files
 
+from support import CAT_BREEDS, DOG_BREEDS, has_real_data, requires_real_data, write_bad_files
 from transferlab import datasets, features, images, pipeline, probe
 
 
@@ -189,7 +189,7 @@ def test_feature_cache_is_reused_and_keyed_by_the_file_list(oxford_dir, monkeypa
 @requires_real_data
 @pytest.mark.parametrize("task,minimum", [("species", 0.98), ("breed", 0.86)])
 def test_linear_probe_on_real_photos(task, minimum):
-    from conftest import OXFORD_REAL
+    from support import OXFORD_REAL
 
     result = probe.linear_probe(OXFORD_REAL, task=task, verbose=0)
     assert (result.n_train, result.n_test) == (592, 296)

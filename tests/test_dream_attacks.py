@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import requires_real_data
 
+from support import requires_real_data
 from transferlab import attacks, dream, imagenet, images
 
 TABBY = imagenet.class_id("tabby")

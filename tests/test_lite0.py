@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 import pytest
-from reference_inputs import REFERENCE, reference_inputs
 
+from reference_inputs import REFERENCE, reference_inputs
 from transferlab import backbones, imagenet, pipeline
 from transferlab.torch_legacy import CheckpointFormatError, load_legacy_state_dict
 

@@ -99,3 +99,14 @@ def test_mirrored_strategy_on_two_logical_cpus():
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "REPLICAS 2" in out.stdout
+
+
+def test_batchnorm_modes_differ_and_leave_the_model_untouched(lite0):
+    model = training.build_transfer_model("efficientnet_lite0", num_classes=2, image_size=96, augment=False)
+    x = np.random.default_rng(0).uniform(0, 255, (8, 96, 96, 3)).astype("float32")
+    before = model.predict(x, verbose=0)
+    trainable_before = len(model.trainable_weights)
+    modes = training.batchnorm_modes(model, x)
+    assert modes["relative_difference"] > 0.1, "batch statistics change the features a lot"
+    np.testing.assert_allclose(model.predict(x, verbose=0), before, atol=1e-5)
+    assert len(model.trainable_weights) == trainable_before

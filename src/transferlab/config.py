@@ -56,3 +56,9 @@ def on_colab() -> bool:
     except ImportError:
         return False
     return True
+
+
+def headline(name: str, value) -> None:
+    """Print a notebook's headline metric in the form ``transferlab run`` collects for its table."""
+    shown = f"{value:.4f}" if isinstance(value, float) else value
+    print(f"HEADLINE: {name} = {shown}")

@@ -87,12 +87,10 @@ def feature_maps(model, image, count: int = 4) -> dict[str, np.ndarray]:
     import keras
 
     net, prefix = model, []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            net = layer
-            break
-        if not isinstance(layer, keras.layers.InputLayer):
-            prefix.append(layer)
+    nested = [i for i, layer in enumerate(model.layers) if isinstance(layer, keras.Model)]
+    if nested:  # keras.applications: pixels -> [preprocess] -> base model; open the base
+        net = model.layers[nested[0]]
+        prefix = [layer for layer in model.layers[: nested[0]] if not isinstance(layer, keras.layers.InputLayer)]
     candidates = [
         layer
         for layer in net.layers

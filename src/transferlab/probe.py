@@ -98,3 +98,16 @@ def compare_backbones(names, splits, batch_size: int = 32, c: float = 0.01, verb
             }
         )
     return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """Rows of dicts as a fixed-width text table (None shown as '-')."""
+    if not rows:
+        return "(no rows)"
+    cols = list(rows[0])
+    cells = [[("-" if r.get(c) is None else str(r.get(c))) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)

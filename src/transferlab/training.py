@@ -211,16 +211,29 @@ def train_head_on_features(
 def batchnorm_modes(model: keras.Model, images) -> dict[str, float]:
     """Why the base runs with ``training=False``: the same images through the base both ways.
 
-    Returns the mean absolute difference of the pooled features between training mode (batch
-    statistics) and inference mode (the ImageNet running statistics), relative to their size.
+    Compares the pooled features with BatchNormalization in inference mode (ImageNet's running
+    statistics) and in training mode (this batch's statistics), relative to the features' size.
+    Keras 3 runs a *frozen* BatchNormalization layer in inference mode whatever ``training`` says,
+    so the layers are unfrozen for the comparison; every weight and flag is restored afterwards.
     """
     base = base_of(model)
+    layers = [base, *backbones.flat_layers(base)] + [m for m in base.layers if isinstance(m, keras.Model)]
+    flags = [(layer, layer.trainable) for layer in layers]
+    saved = [w.numpy().copy() for w in base.weights]
     x = tf.convert_to_tensor(images, dtype=tf.float32)
     inference = base(x, training=False).numpy()
-    batch_stats = base(x, training=True).numpy()
+    try:
+        base.trainable = True
+        batch_stats = base(x, training=True).numpy()
+    finally:
+        for w, value in zip(base.weights, saved, strict=True):
+            w.assign(value)
+        for layer, flag in flags:
+            layer.trainable = flag
     scale = float(abs(inference).mean()) or 1.0
+    difference = float(abs(batch_stats - inference).mean())
     return {
         "mean_abs_feature_inference": scale,
-        "mean_abs_difference": float(abs(batch_stats - inference).mean()),
-        "relative_difference": float(abs(batch_stats - inference).mean() / scale),
+        "mean_abs_difference": difference,
+        "relative_difference": difference / scale,
     }
