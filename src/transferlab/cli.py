@@ -8,6 +8,7 @@
     transferlab run [--smoke] [NAME...]
     transferlab demo [--out DIR]
     transferlab grade SUBMISSIONS --out scores.csv
+    transferlab assign [--run-tests]
 
 Errors a user can fix (a missing file, an unknown class or backbone, no network) print one line
 and exit with status 2.
@@ -209,6 +210,14 @@ def cmd_grade(args) -> int:
     return grading.grade_folder(args.submissions, args.out, timeout=args.timeout, autograder=args.autograder)
 
 
+def cmd_assign(args) -> int:
+    from transferlab import grading
+
+    zip_path = grading.assign(run_tests=args.run_tests)
+    print(f"wrote {grading.STUDENT} and {zip_path}")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -279,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=int, default=600, help="seconds per submission")
     g.add_argument("--autograder", default=None, help="autograder zip (default: lab/dist/autograder)")
     g.set_defaults(func=cmd_grade)
+
+    asg = sub.add_parser("assign", help="regenerate the lab's student notebook and autograder from its master")
+    asg.add_argument("--run-tests", action="store_true", help="also run the solution against every test")
+    asg.set_defaults(func=cmd_assign)
     return p
 
 
