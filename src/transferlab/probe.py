@@ -51,12 +51,16 @@ def linear_probe(
 
 
 def throughput(model, image_size: int, batch_size: int = 32, batches: int = 3) -> float:
-    """Images per second of ``model.predict`` on random pixels (after one warm-up batch)."""
-    x = np.random.default_rng(0).uniform(0, 255, (batch_size, image_size, image_size, 3)).astype("float32")
-    model.predict(x, verbose=0, batch_size=batch_size)
+    """Images per second of ``model`` in inference mode on random pixels (after one warm-up batch),
+    called as :func:`transferlab.features.predict_batches` calls it."""
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).uniform(0, 255, (batch_size, image_size, image_size, 3)), tf.float32)
+    call = tf.function(lambda t: model(t, training=False))
+    np.asarray(call(x))
     start = time.perf_counter()
     for _ in range(batches):
-        model.predict(x, verbose=0, batch_size=batch_size)
+        np.asarray(call(x))
     return batches * batch_size / (time.perf_counter() - start)
 
 
