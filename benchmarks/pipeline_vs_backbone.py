@@ -25,15 +25,18 @@ def main(batch_size: int = 32) -> None:
         rates.append(n / (time.perf_counter() - start))
     model = backbones.build("efficientnet_lite0", include_top=False)
     network = max(probe.throughput(model, 224, batch_size, batches=5) for _ in range(3))
-    write_result("pipeline_vs_backbone", {
-        "images": len(paths),
-        "batch_size": batch_size,
-        "pipeline_images_per_s": round(max(rates), 1),
-        "pipeline_runs": [round(r, 1) for r in rates],
-        "backbone": "efficientnet_lite0 (headless)",
-        "backbone_images_per_s": round(network, 1),
-        "ratio": round(max(rates) / network, 2),
-    })
+    write_result(
+        "pipeline_vs_backbone",
+        {
+            "images": len(paths),
+            "batch_size": batch_size,
+            "pipeline_images_per_s": round(max(rates), 1),
+            "pipeline_runs": [round(r, 1) for r in rates],
+            "backbone": "efficientnet_lite0 (headless)",
+            "backbone_images_per_s": round(network, 1),
+            "ratio": round(max(rates) / network, 2),
+        },
+    )
 
 
 if __name__ == "__main__":

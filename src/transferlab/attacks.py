@@ -60,6 +60,14 @@ def _as_batch(images) -> np.ndarray:
     return np.clip(np.rint(x), 0, 255)  # attacks start from, and return, 8-bit images
 
 
+def _pixel_bound(eps: float) -> float:
+    """The largest whole number of pixel values within ``eps`` (8-bit images move in whole steps)."""
+    bound = float(math.floor(eps + 1e-9))
+    if bound < 1:
+        raise ValueError(f"eps={eps}: an 8-bit image cannot move by less than 1 pixel value")
+    return bound
+
+
 def _probs(log_probs, x, batch_size=32):
     out = [tf.exp(log_probs(tf.constant(x[i : i + batch_size]))).numpy() for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
@@ -82,9 +90,7 @@ def pgd(
     """
     x0 = _as_batch(images)
     target_id = int(target_id)
-    bound = float(math.floor(eps + 1e-9))
-    if bound < 1:
-        raise ValueError(f"eps={eps}: an 8-bit image cannot move by less than 1 pixel value")
+    bound = _pixel_bound(eps)
     step = float(step_size or max(1.0, round(bound / 4)))
     log_probs = log_prob_fn(model)
     start = time.perf_counter()
@@ -132,9 +138,7 @@ def pgd(
 def fgsm(model, images, eps: float = 2.0, labels=None) -> AttackResult:
     """Untargeted FGSM: one signed step of ``eps`` pixels up the loss of the true (or predicted) class."""
     x0 = _as_batch(images)
-    bound = float(math.floor(eps + 1e-9))
-    if bound < 1:
-        raise ValueError(f"eps={eps}: an 8-bit image cannot move by less than 1 pixel value")
+    bound = _pixel_bound(eps)
     log_probs = log_prob_fn(model)
     start = time.perf_counter()
     p0 = _probs(log_probs, x0)

@@ -132,8 +132,12 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Mode
     return model
 
 
-def default_callbacks(checkpoint: str | Path | None = None, patience: int = 3, monitor: str = "val_accuracy"):
-    """Early stopping (restoring the best weights) and, given a path, a best-only ``.keras`` checkpoint."""
+def default_callbacks(checkpoint: str | Path | None = None, patience: int = 5, monitor: str = "val_loss"):
+    """Early stopping (restoring the best weights) and, given a path, a best-only ``.keras`` checkpoint.
+
+    The validation *loss* is watched by default: on small validation sets accuracy moves in coarse
+    steps and stops training too early.
+    """
     callbacks = [
         keras.callbacks.EarlyStopping(
             monitor=monitor, mode="max" if "acc" in monitor else "min", patience=patience, restore_best_weights=True
