@@ -57,12 +57,14 @@ def build_transfer_model(
     weights: str | None = "imagenet",
     seed: int = 0,
     strategy: tf.distribute.Strategy | None = None,
+    l2: float = 0.0,
 ) -> keras.Model:
     """raw pixels -> [augmentation] -> frozen pretrained base (``training=False``) -> dropout -> dense.
 
     The base is the layer named ``"base"``; it is called in inference mode, so its
     BatchNormalization statistics never move, not even after :func:`unfreeze_top`.
-    The output layer is float32 softmax, so it stays stable under mixed precision.
+    The output layer is float32 softmax, so it stays stable under mixed precision; ``l2`` puts an
+    L2 penalty of that weight on its kernel (useful with few images per class).
     """
     entry = backbones.get(backbone)
     size = int(image_size or entry.input_size)
@@ -75,7 +77,10 @@ def build_transfer_model(
         x = pipeline.augmentation(seed)(inputs) if augment else inputs
         x = base(x, training=False)
         x = keras.layers.Dropout(dropout, name="head_dropout", seed=seed)(x)
-        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="classifier")(x)
+        regularizer = keras.regularizers.L2(l2) if l2 else None
+        outputs = keras.layers.Dense(
+            num_classes, activation="softmax", dtype="float32", kernel_regularizer=regularizer, name="classifier"
+        )(x)
         return keras.Model(inputs, outputs, name=f"{entry.name}_transfer")
 
 
