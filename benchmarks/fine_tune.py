@@ -6,11 +6,16 @@ trainval split (16 photos per breed), scored once on the official test split. No
 is carved from 16 photos per breed, so both phases run a fixed number of epochs: the head first
 (base frozen), then the top of the base unfrozen at a 10x lower learning rate.
 
-    .venv/bin/python benchmarks/fine_tune.py  -> benchmarks/results/fine_tune.json
+    .venv/bin/python benchmarks/fine_tune.py [--no-augment]
+        -> benchmarks/results/fine_tune.json (fine_tune_no_augment.json)
+
+Measured on a 2-core CPU: with augmentation the model ends 2-3 test photos short of the probe (see
+the closing note of the issue); 16 photos per breed are too few for augmentation to pay off here.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 
 from common import OXFORD, write_result
@@ -28,13 +33,15 @@ DROPOUT = 0.3
 L2 = 1e-3
 
 
-def main() -> None:
+def main(augment: bool = True) -> None:
     config.set_seeds(0)
     start = time.perf_counter()
     splits = datasets.oxford_splits(OXFORD, task="breed", val_fraction=0.0, seed=0)
     train = pipeline.make_dataset(splits.train.read_paths, splits.train.labels, IMAGE_SIZE, BATCH_SIZE, shuffle=True)
     test = pipeline.make_dataset(splits.test.read_paths, splits.test.labels, IMAGE_SIZE, BATCH_SIZE)
-    model = training.build_transfer_model(BACKBONE, splits.num_classes, IMAGE_SIZE, dropout=DROPOUT, l2=L2)
+    model = training.build_transfer_model(
+        BACKBONE, splits.num_classes, IMAGE_SIZE, dropout=DROPOUT, l2=L2, augment=augment
+    )
     training.compile_model(model, LEARNING_RATE)
     model.fit(train, epochs=EPOCHS_HEAD, verbose=2)
     head_only = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
@@ -46,8 +53,9 @@ def main() -> None:
     seconds = time.perf_counter() - start
     linear = probe.linear_probe(OXFORD, task="breed", verbose=0)
     write_result(
-        "fine_tune",
+        "fine_tune" if augment else "fine_tune_no_augment",
         {
+            "augmentation": augment,
             "backbone": BACKBONE,
             "task": "breed (37)",
             "n_train": len(splits.train),
@@ -70,4 +78,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(augment="--no-augment" not in sys.argv)

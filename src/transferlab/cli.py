@@ -25,6 +25,24 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _quiet_tensorflow() -> None:
+    """Import TensorFlow and start its devices with C++ stderr muted: its start-up lines (oneDNN notes,
+    "no CUDA drivers") are written before any log level applies and would bury the command's output."""
+    if os.environ.get("TRANSFERLAB_VERBOSE_TF"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+
+            tf.config.list_logical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class UserError(Exception):
     """An error the user can fix; printed as one line."""
 
@@ -297,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    _quiet_tensorflow()
     start = time.perf_counter()
     try:
         code = args.func(args)
