@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from support import CAT_BREEDS, DOG_BREEDS, has_real_data, requires_real_data, write_bad_files
+from support import BREEDS, has_real_data, requires_real_data, write_bad_files
 from transferlab import datasets, features, images, pipeline, probe
 
 
@@ -79,7 +79,7 @@ def test_oxford_splits(oxford_dir):
         assert breed.num_classes == 37
         assert len(breed.train) + len(breed.val) == 592 and len(breed.test) == 296
     else:
-        assert breed.class_names == sorted(CAT_BREEDS + DOG_BREEDS, key=(CAT_BREEDS + DOG_BREEDS).index)
+        assert breed.class_names == BREEDS
         assert len(breed.skipped) == 1, "the corrupt synthetic image is skipped and reported"
     small = datasets.oxford_splits(oxford_dir, task="breed", per_class=2)
     assert np.bincount(small.train.labels).max() == 2
