@@ -96,13 +96,19 @@ def pgd(
     start = time.perf_counter()
 
     @tf.function
-    def grad_fn(x):
+    def probs_and_grad(x):
+        """One forward and backward pass: the probabilities at ``x`` and the gradient for the next step."""
         with tf.GradientTape() as tape:
             tape.watch(x)
-            loss = -tf.reduce_sum(log_probs(x)[:, target_id])
-        return tape.gradient(loss, x)
+            lp = log_probs(x)
+            loss = -tf.reduce_sum(lp[:, target_id])
+        return tf.exp(lp), tape.gradient(loss, x)
 
-    p = _probs(log_probs, x0)
+    def evaluate(x):
+        out = [probs_and_grad(tf.constant(x[i : i + 32])) for i in range(0, len(x), 32)]
+        return np.concatenate([o[0].numpy() for o in out]), np.concatenate([o[1].numpy() for o in out])
+
+    p, g = evaluate(x0)
     original_top1 = p.argmax(-1)
     x = x0.copy()
     top1_steps, target_steps = [original_top1], [p[:, target_id]]
@@ -111,11 +117,10 @@ def pgd(
     for _ in range(steps):
         if stop_early and not active.any():
             break
-        g = grad_fn(tf.constant(x)).numpy()
         moved = x - step * np.sign(g)
         moved = np.clip(np.rint(np.clip(moved, x0 - bound, x0 + bound)), 0, 255)
         x = np.where(active[:, None, None, None], moved, x) if stop_early else moved
-        p = _probs(log_probs, x)
+        p, g = evaluate(x)  # the new image's probabilities, and its gradient for the step after
         top1_steps.append(p.argmax(-1))
         target_steps.append(p[:, target_id])
         if stop_early:
